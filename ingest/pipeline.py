@@ -109,16 +109,20 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileFailure], list
     return files, failures, skipped
 
 
-def make_doc_id(path: Path, taken: set[str]) -> str:
-    """A readable id from the file name, made unique with a short hash if needed.
+def make_doc_id(path: Path, taken: dict[str, str]) -> str:
+    """A readable id from the file name; `taken` maps ids in use to their file paths.
 
-    >>> make_doc_id(Path("/x/Wuhan Plan 2024.txt"), set())
+    The same path always gets the same id; another file with the same name gets a
+    short hash of its path appended.
+
+    >>> make_doc_id(Path("/x/Wuhan Plan 2024.txt"), {})
     'wuhan-plan-2024'
     """
     base = re.sub(r"[^\w\u4e00-\u9fff]+", "-", path.stem.lower()).strip("-") or "document"
-    if base not in taken:
+    where = str(path.resolve())
+    if taken.get(base, where) == where:
         return base
-    return f"{base}-{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:6]}"
+    return f"{base}-{hashlib.sha1(where.encode()).hexdigest()[:6]}"
 
 
 def build_document(loaded: LoadedText, *, doc_id: str) -> Document:
@@ -129,7 +133,7 @@ def build_document(loaded: LoadedText, *, doc_id: str) -> Document:
     structure = find_structure(cleaned.text, title_hint=loaded.title, glossary=load_glossary())
     return Document(
         doc_id=doc_id,
-        path=str(loaded.path),
+        path=str(loaded.path.resolve()),
         title=loaded.title or structure.title,
         text=cleaned.text,
         raw=loaded.text,
@@ -165,6 +169,7 @@ def ingest_paths(
     *,
     options: IngestOptions | None = None,
     progress: bool = False,
+    known_ids: dict[str, str] | None = None,
 ) -> IngestResult:
     """Load, clean, structure and chunk every file under `paths`; failures are collected, not raised."""
     opts = options or IngestOptions()
@@ -172,7 +177,7 @@ def ingest_paths(
     files, failures, skipped = discover(paths)
     documents: list[Document] = []
     chunks: list[Chunk] = []
-    taken: set[str] = set()
+    taken: dict[str, str] = dict(known_ids or {})
     iterator: Iterable[Path] = files
     if progress and len(files) > 1:
         from tqdm import tqdm
@@ -185,7 +190,7 @@ def ingest_paths(
         except LoadError as exc:
             failures.append(FileFailure(str(path), str(exc)))
             continue
-        taken.add(doc.doc_id)
+        taken[doc.doc_id] = str(path.resolve())
         documents.append(doc)
         chunks.extend(doc_chunks)
     return IngestResult(tuple(documents), tuple(chunks), tuple(failures), tuple(skipped))
