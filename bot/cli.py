@@ -127,7 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # Positionals after options ("index add --out DIR file.txt") land here; flags never should.
+        unknown = [e for e in extra if e.startswith("-")]
+        if unknown or not hasattr(args, "paths"):
+            parser.error(f"unrecognized arguments: {' '.join(unknown or extra)}")
+        args.paths = [*args.paths, *extra]
     if args.version:
         from importlib.metadata import version
 
