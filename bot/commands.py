@@ -232,3 +232,10 @@ def _register_model(sub: Any) -> None:
     e = msub.add_parser("export", help="write the model folder to DIR")
     e.add_argument("dir", metavar="DIR")
     e.set_defaults(func=cmd_model)
+
+
+@register
+def _register_serve(sub: Any) -> None:
+    from policybot.bot.serve_command import register_serve
+
+    register_serve(sub)

@@ -1,0 +1,289 @@
+"""The extractive answerer: pick the source sentences that answer, cite each one, or abstain.
+
+No LLM is involved. Sentences of the retrieved passages are scored by the
+embedding model (question vs. sentence) plus lexical overlap; list questions
+("which districts…", "哪些领域…") are answered with the entities themselves,
+read from the cited sentences with the gazetteer and glossary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from policybot.bot import compose
+from policybot.bot.entities import Entity, find_entities, topic_parents, unique
+from policybot.bot.question import QuestionInfo, analyze
+from policybot.bot.records import Answer, Citation
+from policybot.index.bm25 import query_tokens, tokenize
+from policybot.index.builder import passage_text
+from policybot.index.records import Hit
+from policybot.ingest.sentences import split_sentences
+
+# Below this sentence score nothing in the passages is taken to answer the question.
+# Calibrated on the dev set (see `policybot eval`); the score is cosine + weighted overlap.
+ABSTAIN_BELOW = 0.80
+LEXICAL_WEIGHT = 0.25
+RANK_WEIGHT = 0.02
+AGGREGATE_K = 20  # list questions look further than k: their answer may be spread over passages
+
+_MONEY = re.compile(r"\d+(\.\d+)?\s*(万亿|亿|万)?元|[一二三四五六七八九十百千]+(万亿|亿|万)元")
+_DATE = re.compile(r"\d{1,2}月(\d{1,2}日)?|\d{4}年|春节|年初|年底|上半年|下半年")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage, with its span in the document."""
+
+    hit: Hit
+    rank: int
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+
+
+class ExtractiveAnswerer:
+    def __init__(self, retriever, *, abstain_below: float = ABSTAIN_BELOW) -> None:  # type: ignore[no-untyped-def]
+        self.retriever = retriever
+        self.abstain_below = abstain_below
+        self._sentence_vectors: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
+        self._doc_text = {d.doc_id: d.text for d in retriever.data.documents}
+
+    # ---------------------------------------------------------------- retrieval and scoring
+    def retrieve(self, question: str, *, k: int) -> list[Hit]:
+        return self.retriever.search(question, k=k)
+
+    def candidates(self, hits: list[Hit]) -> list[Candidate]:
+        out = []
+        for rank, hit in enumerate(hits, start=1):
+            text = self._doc_text[hit.chunk.doc_id]
+            for a, b in split_sentences(text, start=hit.chunk.start, end=hit.chunk.end):
+                sentence = text[a:b]
+                if len(sentence) < 4 or sentence in self._headings(hit):
+                    continue
+                out.append(Candidate(hit, rank, a, b, sentence))
+        return out
+
+    def _headings(self, hit: Hit) -> set[str]:
+        doc = self.retriever.data.document(hit.chunk.doc_id)
+        return {doc.text[a:b] for a, b in doc.headings} | {doc.title}
+
+    def _vectors(self, cands: list[Candidate]) -> np.ndarray:
+        keys = [(c.hit.chunk.doc_id, c.start, c.end) for c in cands]
+        missing = [(key, c) for key, c in zip(keys, cands, strict=True) if key not in self._sentence_vectors]
+        if missing:
+            texts = [self._context(c) for _, c in missing]
+            vecs = self.retriever.embedder.embed_passages(texts)
+            for (key, _), v in zip(missing, vecs, strict=True):
+                self._sentence_vectors[key] = np.asarray(v, dtype=np.float32)
+            while len(self._sentence_vectors) > 20000:
+                self._sentence_vectors.popitem(last=False)
+        return np.stack([self._sentence_vectors[key] for key in keys])
+
+    @staticmethod
+    def _context(c: Candidate) -> str:
+        """A sentence with its section path, as the embedding model should read it."""
+        chunk = c.hit.chunk
+        return passage_text(type(chunk)(chunk.id, chunk.doc_id, c.text, chunk.section, c.start, c.end, 0))
+
+    def score(self, question: str, cands: list[Candidate]) -> list[Candidate]:
+        """Candidates with scores, best first."""
+        if not cands:
+            return []
+        q = self.retriever.embed_query(question)
+        dense = self._vectors(cands) @ q
+        qtokens = set(query_tokens(question))
+        scored = []
+        for c, d in zip(cands, dense, strict=True):
+            stoks = set(tokenize(self._context(c)))
+            overlap = len(qtokens & stoks) / len(qtokens) if qtokens else 0.0
+            s = float(d) + LEXICAL_WEIGHT * overlap + RANK_WEIGHT / c.rank
+            scored.append(Candidate(c.hit, c.rank, c.start, c.end, c.text, s))
+        scored.sort(key=lambda c: -c.score)
+        return scored
+
+    # ---------------------------------------------------------------- answering
+    def answer(self, question: str, *, k: int = 6) -> Answer:
+        return self.compose(question, self.retrieve(question, k=k), k=k)
+
+    def compose(self, question: str, hits: list[Hit], *, k: int = 6) -> Answer:
+        """The answer to `question` from the passages `hits` (retrieved with `k`)."""
+        info = analyze(question)
+        scored = self.score(question, self.candidates(hits))
+        if info.intent in ("places", "topics") or info.places:
+            wide = self.retrieve(question, k=max(k, AGGREGATE_K))
+            scored_wide = self.score(question, self.candidates(wide))
+        else:
+            scored_wide = scored
+        reason = self._abstain_reason(info, scored)
+        if reason is None:
+            result = (
+                self._reverse_places(info, scored_wide)
+                or self._places(info, scored_wide)
+                or self._topics(info, scored_wide)
+                or self._general(info, scored)
+            )
+            if result is not None:
+                text, cites = result
+                return Answer(question, text, tuple(cites), False, info.language)
+            reason = "no sentence answers it"
+        return Answer(
+            question, compose.abstention(info.language), (), True, info.language,
+            notes=(reason,), related=tuple(self._related(scored)),
+        )
+
+    def _abstain_reason(self, info: QuestionInfo, scored: list[Candidate]) -> str | None:
+        if not scored:
+            return "nothing retrieved"
+        best = scored[0]
+        if best.score < self.abstain_below:
+            return f"best sentence scores {best.score:.3f} < {self.abstain_below}"
+        near = [c for c in scored if c.score >= best.score - 0.05][:3]
+        context = "".join(c.hit.chunk.text for c in scored[:12])
+        for year in info.years:
+            if year not in context:
+                return f"the passages never mention {year}"
+        corpus = self._doc_text.values()
+        for name in info.names:
+            if not any(name in text for text in corpus):
+                return f"the documents never mention {name}"
+        if info.intent == "amount" and not any(_MONEY.search(c.text) for c in near):
+            return "no amount of money in the passages that match"
+        if info.intent == "date" and not any(_DATE.search(c.text) for c in near):
+            return "no date in the passages that match"
+        return None
+
+    def _cite(self, cands: list[Candidate]) -> tuple[list[Citation], dict[tuple[str, int], int]]:
+        cites: list[Citation] = []
+        numbers: dict[tuple[str, int], int] = {}
+        for c in cands:
+            key = (c.hit.chunk.doc_id, c.start)
+            if key in numbers:
+                continue
+            numbers[key] = len(cites) + 1
+            chunk = c.hit.chunk
+            cites.append(Citation(len(cites) + 1, chunk.id, chunk.doc_id, chunk.section, c.text, chunk.text,
+                                  c.start, c.end, c.score))
+        return cites, numbers
+
+    def _related(self, scored: list[Candidate]) -> list[Citation]:
+        seen: set[str] = set()
+        picked = []
+        for c in scored:
+            if c.hit.chunk.id not in seen:
+                seen.add(c.hit.chunk.id)
+                picked.append(c)
+            if len(picked) == 3:
+                break
+        return self._cite(picked)[0]
+
+    def _subject_set(self, info: QuestionInfo) -> set[str]:
+        parents = topic_parents()
+        subjects = {e.zh for e in info.subjects}
+        for e in info.subjects:
+            if e.kind == "direction":
+                subjects |= {s for s, p in parents.items() if p == e.zh}
+        return subjects
+
+    @staticmethod
+    def _about(c: Candidate, subjects: set[str]) -> str | None:
+        """The subject a sentence is about: named at its start, or the sub-field of its section."""
+        head = re.sub(r"^(其中|另外|此外|同时)[,，]\s*", "", c.text)
+        for s in sorted(subjects, key=len, reverse=True):
+            if head.startswith(s):
+                return s
+        section = c.hit.chunk.section
+        if section and section[-1] in subjects:
+            return section[-1]
+        return None
+
+    def _places(self, info: QuestionInfo, scored: list[Candidate]) -> tuple[str, list[Citation]] | None:
+        if info.intent != "places" or (info.places and not info.subjects):
+            return None
+        with_places = [c for c in scored if "依托" in c.text and find_entities(c.text, kinds=("place",))]
+        if not with_places:
+            return None
+        subjects = self._subject_set(info)
+        groups: dict[str, Candidate] = {}
+        if subjects:
+            for c in with_places:
+                about = self._about(c, subjects)
+                if about and about not in groups:
+                    groups[about] = c
+        if not groups:
+            best = with_places[0]
+            if best.score < scored[0].score - 0.08:
+                return None
+            groups[self._about(best, set(topic_parents())) or ""] = best
+        ordered = sorted(groups.items(), key=lambda kv: (kv[1].hit.chunk.doc_id, kv[1].start))
+        cites, numbers = self._cite([c for _, c in ordered])
+        lines = []
+        for about, c in ordered:
+            places = unique(find_entities(c.text, kinds=("place",)))
+            topic = _entity(about)
+            lines.append(compose.places_line(topic, places, numbers[(c.hit.chunk.doc_id, c.start)], info.language))
+        return compose.join_lines(lines, info.language), cites
+
+    def _reverse_places(self, info: QuestionInfo, scored: list[Candidate]) -> tuple[str, list[Citation]] | None:
+        """'What does Hongshan District host?' → the sub-fields whose passages name that place."""
+        if not info.places or info.subjects or info.intent not in ("places", "topics", "general", "count"):
+            return None
+        place = info.places[0]
+        found: dict[str, Candidate] = {}
+        for c in scored:
+            if "依托" not in c.text or place not in unique(find_entities(c.text, kinds=("place",))):
+                continue
+            about = self._about(c, set(topic_parents()))
+            if about and about not in found:
+                found[about] = c
+        if not found:
+            return None
+        ordered = sorted(found.items(), key=lambda kv: (kv[1].hit.chunk.doc_id, kv[1].start))
+        cites, numbers = self._cite([c for _, c in ordered])
+        items = [(_entity(about), numbers[(c.hit.chunk.doc_id, c.start)]) for about, c in ordered]
+        return compose.topics_for_place(place, items, info.language), cites
+
+    def _topics(self, info: QuestionInfo, scored: list[Candidate]) -> tuple[str, list[Citation]] | None:
+        if info.intent not in ("topics", "count"):
+            return None
+        directions = [e for e in info.subjects if e.kind == "direction"]
+        best: Candidate | None = None
+        listed: list[Entity] = []
+        for c in scored:
+            ents = unique(find_entities(c.text, kinds=("direction", "subfield")))
+            if directions:
+                subs = [e for e in ents if e.kind == "subfield" and topic_parents().get(e.zh) == directions[0].zh]
+                if f"在{directions[0].zh}方向" in c.text and subs:
+                    best, listed = c, subs
+                    break
+            elif sum(e.kind == "direction" for e in ents) >= 3:
+                best, listed = c, [e for e in ents if e.kind == "direction"]
+                break
+        if best is None:
+            return None
+        cites, _ = self._cite([best])
+        return compose.topic_list(directions[0] if directions else None, listed, 1, info.language), cites
+
+    def _general(self, info: QuestionInfo, scored: list[Candidate]) -> tuple[str, list[Citation]] | None:
+        best = scored[0]
+        picked = [best]
+        for c in scored[1:4]:
+            if c.score >= best.score - 0.02 and len(picked) < 2 and c.text != best.text:
+                picked.append(c)
+        picked.sort(key=lambda c: (c.hit.chunk.doc_id, c.start))
+        cites, numbers = self._cite(picked)
+        quotes = [(c.text, numbers[(c.hit.chunk.doc_id, c.start)]) for c in picked]
+        return compose.quoted(quotes, info.language), cites
+
+
+def _entity(zh: str) -> Entity | None:
+    if not zh:
+        return None
+    for m in find_entities(zh):
+        if m.entity.zh == zh:
+            return m.entity
+    return None

@@ -1,0 +1,104 @@
+"""Reading a question: its language, what kind of answer it wants, and what it is about."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from policybot.bot.entities import Entity, find_entities, unique
+from policybot.index.lexicon import has_cjk
+
+_INTENTS: list[tuple[str, re.Pattern[str]]] = [
+    ("places", re.compile(
+        r"\b(which|what)\s+(districts?|zones?|areas?|places?|parts of)\b|\bwhere\b|\bhost(s|ed|ing)?\b|"
+        r"\blocated\b|\bbased\b|\bin which\b|"
+        r"哪些区|哪个区|哪几个区|哪些地区|哪些区域|哪些开发区|哪里|在哪|依托哪|布局在哪|哪些地方", re.I)),
+    ("topics", re.compile(
+        r"\b(which|what|list|name)\b.*\b(sub-?fields?|sectors?|fields|directions|industries|areas of focus)\b|"
+        r"\bhow many\b.*\b(sub-?fields?|directions)\b|"
+        r"哪些(细分)?领域|哪几个(细分)?领域|哪些方向|哪几个方向|哪六|哪几大|细分领域(有|是|包括)|(方向|领域)包括|多少个细分领域|"
+        r"几个细分领域|几大方向|哪些产业方向", re.I)),
+    ("amount", re.compile(
+        r"\bhow much\b|\bbudget|\binvest(ment|ed|s)?\b|\bspend|\bcost|\bsubsid(y|ies)\b|\bamount\b|"
+        r"多少钱|预算|投资额|投入多少|资金规模|多少资金|补贴多少|奖励多少", re.I)),
+    ("date", re.compile(
+        r"\bwhen\b|\bwhat date\b|\bwhich (day|month|year)\b|什么时候|何时|哪天|哪一天|哪年|哪个月|几月|几号", re.I)),
+    ("count", re.compile(r"\bhow many\b|多少个|几个|几家|多少家|多少", re.I)),
+    ("yesno", re.compile(r"^(is|are|does|do|did|was|were|will|can|has|have|should)\b|吗\s*[?？]?\s*$|是否|有没有", re.I)),
+]
+
+# Capitalised words that carry no name (question words, common sentence openers).
+_COMMON = frozenset(
+    "what which where when who whom whose why how is are does do did was were will can has have should the a an "
+    "in on of for to and or according please tell me list name give describe explain wuhan wuhan's china chinese "
+    "i we you they it its this that these those there plan document documents policy city government municipal "
+    "english yes no future".split()
+)
+_KNOWN_EN = frozenset("wuhan china hubei".split())
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    text: str
+    language: str
+    intent: str
+    subjects: tuple[Entity, ...]
+    places: tuple[Entity, ...]
+    years: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+def detect_language(text: str) -> str:
+    """'zh' if the text has Chinese characters, else 'en'.
+
+    >>> detect_language("哪些区发展脑机接口?"), detect_language("Which districts?")
+    ('zh', 'en')
+    """
+    return "zh" if has_cjk(text) else "en"
+
+
+def _english_names(text: str, mentions_spans: list[tuple[int, int]]) -> list[str]:
+    names = []
+    for m in re.finditer(r"\b[A-Z][A-Za-z'’\-]{2,}\b", text):
+        if any(a <= m.start() < b for a, b in mentions_spans):
+            continue
+        word = m.group(0).lower().rstrip("'’s")
+        if word in _COMMON or word in _KNOWN_EN:
+            continue
+        names.append(m.group(0))
+    return names
+
+
+def _chinese_names(text: str) -> list[str]:
+    """Place, person and organisation names jieba tags in a Chinese question."""
+    import logging
+
+    import jieba
+    import jieba.posseg as pseg
+
+    jieba.setLogLevel(logging.WARNING)
+    return [w.word for w in pseg.cut(text) if w.flag in ("ns", "nr", "nt", "nz") and len(w.word) >= 2]
+
+
+def analyze(question: str) -> QuestionInfo:
+    """Classify a question.
+
+    >>> i = analyze("Which districts host brain-computer interface work?")
+    >>> i.language, i.intent, [e.zh for e in i.subjects]
+    ('en', 'places', ['脑机接口'])
+    >>> analyze("未来信息方向重点发展哪些细分领域?").intent
+    'topics'
+    """
+    language = detect_language(question)
+    intent = "general"
+    for name, pattern in _INTENTS:
+        if pattern.search(question):
+            intent = name
+            break
+    mentions = find_entities(question)
+    subjects = tuple(e for e in unique(mentions) if e.kind in ("direction", "subfield"))
+    places = tuple(e for e in unique(mentions) if e.kind == "place")
+    years = tuple(re.findall(r"(?<!\d)(20\d\d)(?!\d)", question))
+    spans = [(m.start, m.end) for m in mentions]
+    names = _english_names(question, spans) if language == "en" else _chinese_names(question)
+    return QuestionInfo(question, language, intent, subjects, places, years, tuple(names))
