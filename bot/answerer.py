@@ -53,6 +53,10 @@ class ExtractiveAnswerer:
         self._sentence_vectors: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
         self._doc_text = {d.doc_id: d.text for d in retriever.data.documents}
 
+    @property
+    def doc_texts(self) -> dict[str, str]:
+        return self._doc_text
+
     # ---------------------------------------------------------------- retrieval and scoring
     def retrieve(self, question: str, *, k: int) -> list[Hit]:
         return self.retriever.search(question, k=k)

@@ -26,9 +26,10 @@ def user_error_types() -> list[type[BaseException]]:
     from policybot.index.retriever import UnknownModeError
     from policybot.index.store import IndexLoadError
     from policybot.index.embedding import ModelLoadError
+    from policybot.bot.llm import LLMError
 
     return [IndexLoadError, NothingToIndexError, UnknownDocumentError, FaissSpecError, LexiconError,
-            UnknownModeError, ModelLoadError]
+            UnknownModeError, ModelLoadError, LLMError]
 
 
 def _settings(args: argparse.Namespace, **flags: Any) -> Any:
@@ -239,3 +240,73 @@ def _register_serve(sub: Any) -> None:
     from policybot.bot.serve_command import register_serve
 
     register_serve(sub)
+
+
+# --------------------------------------------------------------------------- ask
+def _print_answer(answer: Any, *, verbose: bool) -> None:
+    print(answer.text)
+    items = answer.related if answer.abstained else answer.citations
+    if items:
+        print("\nRelated reading:" if answer.abstained else "\nSources:")
+    for c in items:
+        section = " › ".join(c.section) or c.doc_id
+        print(f"  [{c.n}] {section}: {c.quote}")
+    if verbose and answer.notes:
+        print("\nnotes: " + "; ".join(answer.notes))
+    print()
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from policybot.bot.service import Bot, QuestionError
+
+    settings = _settings(args, index_dir=args.index, k=args.k, llm=args.llm)
+    questions: list[str] = list(args.questions)
+    from_stdin = not questions
+    if from_stdin and sys.stdin.isatty():
+        print("type a question per line; Ctrl-D ends", file=sys.stderr)
+    bot = Bot.from_settings(settings, build_if_missing=args.index is None, args=args)
+    failed = 0
+
+    def lines() -> Any:
+        if not from_stdin:
+            yield from questions
+            return
+        for raw in sys.stdin:
+            yield raw.rstrip("\n")
+
+    for question in lines():
+        if from_stdin and not question.strip():
+            continue
+        try:
+            started = time.perf_counter()
+            answer = bot.answer(question, k=settings.k, use_llm=None if settings.llm else False)
+            ms = (time.perf_counter() - started) * 1000
+        except QuestionError as exc:
+            failed += 1
+            if args.json:
+                print(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False))
+            else:
+                print(f"error: {exc}", file=sys.stderr)
+            continue
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            _print_answer(answer, verbose=args.verbose)
+            if args.verbose:
+                print(f"({ms:.0f} ms)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+@register
+def _register_ask(sub: Any) -> None:
+    p = sub.add_parser("ask", help="answer questions with cited source sentences",
+                       description="Answer each QUESTION (or each line of standard input) from the index, "
+                       "citing the sentences used; says so when the documents do not tell.")
+    p.add_argument("questions", nargs="*", metavar="QUESTION")
+    p.add_argument("--json", action="store_true", help="one JSON object per question (see README for the schema)")
+    p.add_argument("-k", "--k", type=int, dest="k", metavar="N", help="passages to read per question (default 6)")
+    p.add_argument("--llm", metavar="MODEL", help="let an LLM word the answer (litellm model string or base URL)")
+    p.add_argument("--index", type=Path, metavar="DIR", help="index folder (default: built from the bundled corpus)")
+    p.add_argument("--model", metavar="M", help="embedding model (default: the one the index was built with)")
+    p.add_argument("-v", "--verbose", action="store_true", help="show notes and timing")
+    p.set_defaults(func=cmd_ask)

@@ -92,7 +92,8 @@ class Bot:
             return
         from policybot.bot.llm import LLMAnswerer
 
-        yield from LLMAnswerer.from_settings(self.settings).stream(q, hits, fallback=extractive)
+        llm = LLMAnswerer.from_settings(self.settings)
+        yield from llm.stream(q, hits, fallback=extractive, documents=self.extractive.doc_texts)
 
     def health(self) -> dict[str, object]:
         m = self.retriever.data.manifest
