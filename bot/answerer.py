@@ -13,7 +13,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-
 from policybot.bot import compose
 from policybot.bot.entities import Entity, find_entities, topic_parents, unique
 from policybot.bot.question import QuestionInfo, analyze
@@ -50,6 +49,7 @@ class ExtractiveAnswerer:
     def __init__(self, retriever, *, abstain_below: float = ABSTAIN_BELOW) -> None:  # type: ignore[no-untyped-def]
         self.retriever = retriever
         self.abstain_below = abstain_below
+        self.mode = "hybrid"
         self._sentence_vectors: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
         self._doc_text = {d.doc_id: d.text for d in retriever.data.documents}
 
@@ -59,7 +59,7 @@ class ExtractiveAnswerer:
 
     # ---------------------------------------------------------------- retrieval and scoring
     def retrieve(self, question: str, *, k: int) -> list[Hit]:
-        return self.retriever.search(question, k=k)
+        return self.retriever.search(question, k=k, mode=self.mode)
 
     def candidates(self, hits: list[Hit]) -> list[Candidate]:
         out = []

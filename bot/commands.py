@@ -20,16 +20,18 @@ def register(fn: Callable[[Any], None]) -> Callable[[Any], None]:
 
 def user_error_types() -> list[type[BaseException]]:
     """Exceptions from the library whose message is written for the user."""
+    from policybot.bot.eval_command import ConfigSpecError
+    from policybot.bot.llm import LLMError
+    from policybot.bot.service import QuestionError
     from policybot.index.builder import NothingToIndexError, UnknownDocumentError
     from policybot.index.dense import FaissSpecError
+    from policybot.index.embedding import ModelLoadError
     from policybot.index.lexicon import LexiconError
     from policybot.index.retriever import UnknownModeError
     from policybot.index.store import IndexLoadError
-    from policybot.index.embedding import ModelLoadError
-    from policybot.bot.llm import LLMError
 
     return [IndexLoadError, NothingToIndexError, UnknownDocumentError, FaissSpecError, LexiconError,
-            UnknownModeError, ModelLoadError, LLMError]
+            UnknownModeError, ModelLoadError, LLMError, ConfigSpecError, QuestionError]
 
 
 def _settings(args: argparse.Namespace, **flags: Any) -> Any:
@@ -310,3 +312,10 @@ def _register_ask(sub: Any) -> None:
     p.add_argument("--model", metavar="M", help="embedding model (default: the one the index was built with)")
     p.add_argument("-v", "--verbose", action="store_true", help="show notes and timing")
     p.set_defaults(func=cmd_ask)
+
+
+@register
+def _register_eval(sub: Any) -> None:
+    from policybot.bot.eval_command import register_eval
+
+    register_eval(sub)

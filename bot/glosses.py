@@ -45,8 +45,12 @@ def _human(value: float) -> str:
 def number_glosses(text: str) -> list[tuple[str, str]]:
     """(Chinese expression, English gloss) for the amounts and dates in `text`.
 
-    >>> number_glosses("突破1000亿元,打造100亿级集群,达到万亿级,打造2—3个千亿级产业、若干个五百亿级产业")
-    [('1000亿元', '100 billion yuan'), ('100亿级', '10-billion-yuan-scale'), ('万亿级', '1-trillion-yuan-scale'), ('千亿级', '100-billion-yuan-scale'), ('五百亿级', '50-billion-yuan-scale')]
+    >>> for pair in number_glosses("突破1000亿元,打造100亿级集群,达到万亿级,若干个五百亿级产业"):
+    ...     print(pair)
+    ('1000亿元', '100 billion yuan')
+    ('100亿级', '10-billion-yuan-scale')
+    ('万亿级', '1-trillion-yuan-scale')
+    ('五百亿级', '50-billion-yuan-scale')
     >>> number_glosses("8月1日,今年4月")
     [('8月1日', 'August 1'), ('4月', 'April')]
     """

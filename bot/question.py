@@ -24,7 +24,8 @@ _INTENTS: list[tuple[str, re.Pattern[str]]] = [
     ("date", re.compile(
         r"\bwhen\b|\bwhat date\b|\bwhich (day|month|year)\b|什么时候|何时|哪天|哪一天|哪年|哪个月|几月|几号", re.I)),
     ("count", re.compile(r"\bhow many\b|多少个|几个|几家|多少家|多少", re.I)),
-    ("yesno", re.compile(r"^(is|are|does|do|did|was|were|will|can|has|have|should)\b|吗\s*[?？]?\s*$|是否|有没有", re.I)),
+    ("yesno", re.compile(
+        r"^(is|are|does|do|did|was|were|will|can|has|have|should)\b|吗\s*[?？]?\s*$|是否|有没有", re.I)),
 ]
 
 # Capitalised words that carry no name (question words, common sentence openers).

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from policybot.index.bm25 import BM25Index
 from policybot.index.dense import load_faiss, save_faiss
 from policybot.ingest.records import Chunk, Document, DroppedLine, Section
@@ -365,5 +364,7 @@ def load_index(folder: Path, *, verify: bool = True) -> IndexData:
     except (OSError, ValueError, KeyError) as exc:
         raise IndexCorruptError(f"{folder / 'bm25'} is unreadable ({exc}); {rebuild_hint(folder)}") from exc
     if bm25.num_docs != n:
-        raise IndexCorruptError(f"{folder / 'bm25'} indexes {bm25.num_docs} chunks, expected {n}; {rebuild_hint(folder)}")
+        raise IndexCorruptError(
+            f"{folder / 'bm25'} indexes {bm25.num_docs} chunks, expected {n}; {rebuild_hint(folder)}"
+        )
     return IndexData(manifest, documents, chunks, vectors, faiss_index, bm25)
