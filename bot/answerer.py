@@ -15,21 +15,28 @@ from dataclasses import dataclass
 import numpy as np
 from policybot.bot import compose
 from policybot.bot.entities import Entity, find_entities, topic_parents, unique
-from policybot.bot.question import QuestionInfo, analyze
+from policybot.bot.question import NAME_REQUEST, QuestionInfo, analyze
 from policybot.bot.records import Answer, Citation
 from policybot.index.bm25 import query_tokens, tokenize
+from policybot.index.lexicon import concepts_in
 from policybot.index.builder import passage_text
 from policybot.index.records import Hit
 from policybot.ingest.sentences import split_sentences
 
 # Below this sentence score nothing in the passages is taken to answer the question.
 # Calibrated on the dev set (see `policybot eval`); the score is cosine + weighted overlap.
-ABSTAIN_BELOW = 0.80
+ABSTAIN_BELOW = 0.75
 LEXICAL_WEIGHT = 0.25
 RANK_WEIGHT = 0.02
-AGGREGATE_K = 20  # list questions look further than k: their answer may be spread over passages
+SUBJECT_BONUS = 0.08  # a sentence about the sub-field or direction the question names
+YEAR_BONUS = 0.05  # a sentence with the year the question asks about
+AGGREGATE_K = 20
+GENERAL_MARGIN = 0.03  # further sentences this close to the best one are quoted too  # list questions look further than k: their answer may be spread over passages
 
 _MONEY = re.compile(r"\d+(\.\d+)?\s*(万亿|亿|万)?元|[一二三四五六七八九十百千]+(万亿|亿|万)元")
+_NAMED = re.compile(r"《[^》]+》|[\u4e00-\u9fff]{2,}(有限公司|股份|集团|大学|研究院|研究所|实验室)")
+_NOW = re.compile(r"目前|现在|当前|现有|\bcurrent(ly)?\b|\bat present\b|\bnow\b|\bso far\b|\btoday\b", re.I)
+_TARGET = re.compile(r"力争|到20\d\d年|目标|将")
 _DATE = re.compile(r"\d{1,2}月(\d{1,2}日)?|\d{4}年|春节|年初|年底|上半年|下半年")
 
 
@@ -94,10 +101,12 @@ class ExtractiveAnswerer:
         chunk = c.hit.chunk
         return passage_text(type(chunk)(chunk.id, chunk.doc_id, c.text, chunk.section, c.start, c.end, 0))
 
-    def score(self, question: str, cands: list[Candidate]) -> list[Candidate]:
+    def score(self, question: str, cands: list[Candidate], info: QuestionInfo | None = None) -> list[Candidate]:
         """Candidates with scores, best first."""
         if not cands:
             return []
+        info = info or analyze(question)
+        subjects = self._subject_set(info)
         q = self.retriever.embed_query(question)
         dense = self._vectors(cands) @ q
         qtokens = set(query_tokens(question))
@@ -106,6 +115,10 @@ class ExtractiveAnswerer:
             stoks = set(tokenize(self._context(c)))
             overlap = len(qtokens & stoks) / len(qtokens) if qtokens else 0.0
             s = float(d) + LEXICAL_WEIGHT * overlap + RANK_WEIGHT / c.rank
+            if subjects and self._about(c, subjects):
+                s += SUBJECT_BONUS
+            if info.years and all(y in c.text for y in info.years):
+                s += YEAR_BONUS
             scored.append(Candidate(c.hit, c.rank, c.start, c.end, c.text, s))
         scored.sort(key=lambda c: -c.score)
         return scored
@@ -117,10 +130,10 @@ class ExtractiveAnswerer:
     def compose(self, question: str, hits: list[Hit], *, k: int = 6) -> Answer:
         """The answer to `question` from the passages `hits` (retrieved with `k`)."""
         info = analyze(question)
-        scored = self.score(question, self.candidates(hits))
+        scored = self.score(question, self.candidates(hits), info)
         if info.intent in ("places", "topics") or info.places:
             wide = self.retrieve(question, k=max(k, AGGREGATE_K))
-            scored_wide = self.score(question, self.candidates(wide))
+            scored_wide = self.score(question, self.candidates(wide), info)
         else:
             scored_wide = scored
         reason = self._abstain_reason(info, scored)
@@ -133,12 +146,16 @@ class ExtractiveAnswerer:
             )
             if result is not None:
                 text, cites = result
-                return Answer(question, text, tuple(cites), False, info.language)
+                return Answer(question, text, tuple(cites), False, info.language, notes=(self._score_note(scored),))
             reason = "no sentence answers it"
         return Answer(
             question, compose.abstention(info.language), (), True, info.language,
-            notes=(reason,), related=tuple(self._related(scored)),
+            notes=(reason, self._score_note(scored)), related=tuple(self._related(scored)),
         )
+
+    @staticmethod
+    def _score_note(scored: list[Candidate]) -> str:
+        return f"best sentence score {scored[0].score:.3f}" if scored else "no sentences"
 
     def _abstain_reason(self, info: QuestionInfo, scored: list[Candidate]) -> str | None:
         if not scored:
@@ -155,6 +172,13 @@ class ExtractiveAnswerer:
         for name in info.names:
             if not any(name in text for text in corpus):
                 return f"the documents never mention {name}"
+        for concept in concepts_in(info.text):
+            if not any(z in text for z in concept.zh for text in corpus):
+                return f"the documents never mention {concept.en[0]}"
+        if NAME_REQUEST.search(info.text) and not any(_NAMED.search(c.text) for c in near):
+            return "the question asks for names and the passages that match name none"
+        if _NOW.search(info.text) and info.intent in ("amount", "count") and all(_TARGET.search(c.text) for c in near):
+            return "the passages give targets, not current figures"
         if info.intent == "amount" and not any(_MONEY.search(c.text) for c in near):
             return "no amount of money in the passages that match"
         if info.intent == "date" and not any(_DATE.search(c.text) for c in near):
@@ -252,9 +276,21 @@ class ExtractiveAnswerer:
         return compose.topics_for_place(place, items, info.language), cites
 
     def _topics(self, info: QuestionInfo, scored: list[Candidate]) -> tuple[str, list[Citation]] | None:
-        if info.intent not in ("topics", "count"):
+        if info.intent != "topics":
             return None
+        if not [e for e in info.subjects if e.kind == "direction"] and re.search(r"how many|多少|几个", info.text, re.I):
+            return None  # "how many sub-fields in all?" is answered by the sentence that says so
         directions = [e for e in info.subjects if e.kind == "direction"]
+        subfields = [e for e in info.subjects if e.kind == "subfield"]
+        if subfields and not directions:
+            # "Under which direction is X?" → the sentence that declares X under its direction.
+            sub = subfields[0]
+            parent = topic_parents().get(sub.zh, "")
+            for c in scored:
+                if parent and f"在{parent}方向" in c.text and sub.zh in c.text:
+                    cites, _ = self._cite([c])
+                    return compose.direction_of(sub, _entity(parent), 1, info.language), cites
+            return None
         best: Candidate | None = None
         listed: list[Entity] = []
         for c in scored:
@@ -275,8 +311,8 @@ class ExtractiveAnswerer:
     def _general(self, info: QuestionInfo, scored: list[Candidate]) -> tuple[str, list[Citation]] | None:
         best = scored[0]
         picked = [best]
-        for c in scored[1:4]:
-            if c.score >= best.score - 0.02 and len(picked) < 2 and c.text != best.text:
+        for c in scored[1:6]:
+            if c.score >= best.score - GENERAL_MARGIN and len(picked) < 3 and c.text not in {p.text for p in picked}:
                 picked.append(c)
         picked.sort(key=lambda c: (c.hit.chunk.doc_id, c.start))
         cites, numbers = self._cite(picked)

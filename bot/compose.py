@@ -79,6 +79,15 @@ def topic_list(direction: Entity | None, listed: list[Entity], n: int, language:
     return f"The {word} directions are {names} [{n}]."
 
 
+def direction_of(sub: Entity, direction: Entity | None, n: int, language: str) -> str:
+    """Which direction a sub-field belongs to."""
+    if direction is None:
+        return ""
+    if language == "zh":
+        return f"{sub.zh}属于{direction.zh}方向[{n}]。"
+    return f"{_cap(sub.label('en'))} belongs to the {direction.label('en')} direction [{n}]."
+
+
 def quoted(quotes: list[tuple[str, int]], language: str) -> str:
     """The answering sentences themselves; in English, quoted and glossed."""
     if language == "zh":

@@ -9,25 +9,34 @@ from policybot.bot.entities import Entity, find_entities, unique
 from policybot.index.lexicon import has_cjk
 
 _INTENTS: list[tuple[str, re.Pattern[str]]] = [
-    ("places", re.compile(
-        r"\b(which|what)\s+(districts?|zones?|areas?|places?|parts of)\b|\bwhere\b|\bhost(s|ed|ing)?\b|"
-        r"\blocated\b|\bbased\b|\bin which\b|"
-        r"哪些区|哪个区|哪几个区|哪些地区|哪些区域|哪些开发区|哪里|在哪|依托哪|布局在哪|哪些地方", re.I)),
+    # Naming districts outright beats everything else ("Which four districts host the metaverse sub-field?").
+    ("places", re.compile(r"\b(which|what|name|list)\b.*\bdistricts?\b|哪些区|哪个区|哪几个区|哪两个区|区域", re.I)),
     ("topics", re.compile(
-        r"\b(which|what|list|name)\b.*\b(sub-?fields?|sectors?|fields|directions|industries|areas of focus)\b|"
-        r"\bhow many\b.*\b(sub-?fields?|directions)\b|"
-        r"哪些(细分)?领域|哪几个(细分)?领域|哪些方向|哪几个方向|哪六|哪几大|细分领域(有|是|包括)|(方向|领域)包括|多少个细分领域|"
-        r"几个细分领域|几大方向|哪些产业方向", re.I)),
+        r"\b(which|what|list|name)\b.*\b(sub-?fields?|directions?)\b|\bhow many\b.*\b(sub-?fields?|directions)\b|"
+        r"哪些细分领域|哪几个细分领域|哪两个细分领域|哪个细分领域|多少个细分领域|几个细分领域|细分领域(有|是|包括)|"
+        r"哪些方向|哪几个方向|哪个方向|几大方向|六大方向|哪些产业方向", re.I)),
+    ("places", re.compile(
+        r"\b(districts?|zones?)\b|\bwhere\b(?!.*\b(appl\w*|used?|uses)\b)|\bhost(s|ed|ing)?\b|\blocated\b|"
+        r"\bbased\b|哪些区|哪个区|哪几个区|哪两个区|哪些地区|区域|依托|哪里|哪儿|哪些地方", re.I)),
     ("amount", re.compile(
         r"\bhow much\b|\bbudget|\binvest(ment|ed|s)?\b|\bspend|\bcost|\bsubsid(y|ies)\b|\bamount\b|"
-        r"多少钱|预算|投资额|投入多少|资金规模|多少资金|补贴多少|奖励多少", re.I)),
+        r"多少钱|预算|投资额|投入多少|资金规模|多少资金|补贴多少|奖励多少|多少亿元", re.I)),
     ("date", re.compile(
-        r"\bwhen\b|\bwhat date\b|\bwhich (day|month|year)\b|什么时候|何时|哪天|哪一天|哪年|哪个月|几月|几号", re.I)),
+        r"\bwhen\b|\bwhat date\b|\bwhich (day|month|year)\b|\bin which month\b|什么时候|何时|哪天|哪一天|哪年|"
+        r"哪个月|几月|几号", re.I)),
     ("count", re.compile(r"\bhow many\b|多少个|几个|几家|多少家|多少", re.I)),
     ("yesno", re.compile(
         r"^(is|are|does|do|did|was|were|will|can|has|have|should)\b|吗\s*[?？]?\s*$|是否|有没有", re.I)),
 ]
 
+_APPLICATION = re.compile(r"应用|\bappl(y|ied|ication|ications)\b|\buses?\b", re.I)
+# Questions that ask for specific names: an answer must then contain one.
+NAME_REQUEST = re.compile(
+    r"\b(which|what)\s+(companies|company|firms?|enterprises?|people|persons?|officials?|universities|banks)\b|"
+    r"\bnames?\s+of\b|\bwhat\s+is\s+(his|her|their)\s+name\b|\bcalled\b|叫什么|名字|哪些企业|哪些公司|哪家企业|哪家公司|是谁",
+    re.I,
+)
+_MONTH_NAMES = "january february march april may june july august september october november december"
 # Capitalised words that carry no name (question words, common sentence openers).
 _COMMON = frozenset(
     "what which where when who whom whose why how is are does do did was were will can has have should the a an "
@@ -59,12 +68,18 @@ def detect_language(text: str) -> str:
 
 
 def _english_names(text: str, mentions_spans: list[tuple[int, int]]) -> list[str]:
+    """Capitalised words inside a sentence that neither the lexicon nor common English knows."""
+    from policybot.index.lexicon import english_words
+
+    known = english_words()
     names = []
     for m in re.finditer(r"\b[A-Z][A-Za-z'’\-]{2,}\b", text):
         if any(a <= m.start() < b for a, b in mentions_spans):
             continue
-        word = m.group(0).lower().rstrip("'’s")
-        if word in _COMMON or word in _KNOWN_EN:
+        if not text[: m.start()].strip() or re.search(r"[.?!:]\s*$", text[: m.start()]):
+            continue  # the first word of a sentence is capitalised anyway
+        word = re.sub(r"['’]s$", "", m.group(0).lower())
+        if word in _COMMON or word in _KNOWN_EN or word in known or word in _MONTH_NAMES.split():
             continue
         names.append(m.group(0))
     return names
@@ -94,6 +109,8 @@ def analyze(question: str) -> QuestionInfo:
     intent = "general"
     for name, pattern in _INTENTS:
         if pattern.search(question):
+            if name == "topics" and _APPLICATION.search(question):
+                continue  # "在哪些方向的应用" asks for applications, not for the plan's directions
             intent = name
             break
     mentions = find_entities(question)

@@ -75,6 +75,25 @@ def _english_patterns() -> tuple[tuple[re.Pattern[str], TermEntry], ...]:
     return tuple((p, e) for p, e, _ in pairs)
 
 
+@functools.lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Every lower-cased word of every English form in the lexicon."""
+    return frozenset(w for e in load_lexicon() for en in e.en for w in re.findall(r"[a-z0-9&]+", en.lower()))
+
+
+def concepts_in(text: str) -> list[TermEntry]:
+    """General-vocabulary entries (kind "term") that a question names, in English or Chinese."""
+    found = []
+    lowered = text.lower()
+    for pattern, entry in _english_patterns():
+        if entry.kind == "term" and entry not in found and pattern.search(text):
+            found.append(entry)
+    for e in load_lexicon():
+        if e.kind == "term" and e not in found and any(z.lower() in lowered for z in e.zh):
+            found.append(e)
+    return found
+
+
 def english_to_chinese(text: str) -> list[str]:
     """Chinese forms of the domain terms an English text mentions (longest matches first).
 
