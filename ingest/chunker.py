@@ -48,6 +48,10 @@ def _hard_split(text: str, a: int, b: int, budget: ChunkBudget) -> list[tuple[in
     """Cut text[a:b] into the fewest prefix-greedy pieces that fit (binary search per piece)."""
     pieces: list[tuple[int, int]] = []
     while a < b:
+        while a < b and text[a].isspace():
+            a += 1
+        if a >= b:
+            break
         lo, hi = a + 1, b
         if not budget.fits(text[a:lo]):
             raise ChunkingError(f"chunk budget of {budget.max_tokens} tokens is smaller than one character")
@@ -57,7 +61,10 @@ def _hard_split(text: str, a: int, b: int, budget: ChunkBudget) -> list[tuple[in
                 lo = mid
             else:
                 hi = mid - 1
-        pieces.append((a, lo))
+        end = lo
+        while end > a and text[end - 1].isspace():
+            end -= 1
+        pieces.append((a, end))
         a = lo
     return pieces
 

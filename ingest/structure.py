@@ -94,7 +94,8 @@ def find_structure(text: str, *, title_hint: str = "", glossary: Glossary | None
         if i >= body_start and _is_heading(line) and i + 1 < len(paras):
             headings.append((a, b))
             heading, direction, subfield = line, None, None
-            pending_heading = a
+            if pending_heading is None:  # consecutive headings all stay with the text beneath them
+                pending_heading = a
             continue
         declared_here: list[str] = []
         for sa, sb in split_sentences(text, start=a, end=b):
