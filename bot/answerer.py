@@ -13,13 +13,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+
 from policybot.bot import compose
 from policybot.bot.entities import Entity, find_entities, topic_parents, unique
 from policybot.bot.question import NAME_REQUEST, QuestionInfo, analyze
 from policybot.bot.records import Answer, Citation
 from policybot.index.bm25 import query_tokens, tokenize
 from policybot.index.lexicon import concepts_in
-from policybot.index.builder import passage_text
 from policybot.index.records import Hit
 from policybot.ingest.sentences import split_sentences
 
@@ -30,8 +30,8 @@ LEXICAL_WEIGHT = 0.25
 RANK_WEIGHT = 0.02
 SUBJECT_BONUS = 0.08  # a sentence about the sub-field or direction the question names
 YEAR_BONUS = 0.05  # a sentence with the year the question asks about
-AGGREGATE_K = 20
-GENERAL_MARGIN = 0.03  # further sentences this close to the best one are quoted too  # list questions look further than k: their answer may be spread over passages
+AGGREGATE_K = 20  # list questions look further than k: their answer may be spread over passages
+GENERAL_MARGIN = 0.025  # further sentences of the best one's passage this close to it are quoted too
 
 _MONEY = re.compile(r"\d+(\.\d+)?\s*(万亿|亿|万)?元|[一二三四五六七八九十百千]+(万亿|亿|万)元")
 _NAMED = re.compile(r"《[^》]+》|[\u4e00-\u9fff]{2,}(有限公司|股份|集团|大学|研究院|研究所|实验室)")
@@ -97,9 +97,13 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def _context(c: Candidate) -> str:
-        """A sentence with its section path, as the embedding model should read it."""
-        chunk = c.hit.chunk
-        return passage_text(type(chunk)(chunk.id, chunk.doc_id, c.text, chunk.section, c.start, c.end, 0))
+        """What the embedding model reads for a sentence: the sentence alone.
+
+        The passage's section already decided retrieval (and earns SUBJECT_BONUS);
+        here sentences of one passage must be told apart, which a shared section
+        line would blur.
+        """
+        return c.text
 
     def score(self, question: str, cands: list[Candidate], info: QuestionInfo | None = None) -> list[Candidate]:
         """Candidates with scores, best first."""
@@ -112,7 +116,7 @@ class ExtractiveAnswerer:
         qtokens = set(query_tokens(question))
         scored = []
         for c, d in zip(cands, dense, strict=True):
-            stoks = set(tokenize(self._context(c)))
+            stoks = set(tokenize(c.text))
             overlap = len(qtokens & stoks) / len(qtokens) if qtokens else 0.0
             s = float(d) + LEXICAL_WEIGHT * overlap + RANK_WEIGHT / c.rank
             if subjects and self._about(c, subjects):
@@ -278,7 +282,8 @@ class ExtractiveAnswerer:
     def _topics(self, info: QuestionInfo, scored: list[Candidate]) -> tuple[str, list[Citation]] | None:
         if info.intent != "topics":
             return None
-        if not [e for e in info.subjects if e.kind == "direction"] and re.search(r"how many|多少|几个", info.text, re.I):
+        asks_count = re.search(r"how many|多少|几个", info.text, re.I)
+        if asks_count and not [e for e in info.subjects if e.kind == "direction"]:
             return None  # "how many sub-fields in all?" is answered by the sentence that says so
         directions = [e for e in info.subjects if e.kind == "direction"]
         subfields = [e for e in info.subjects if e.kind == "subfield"]
@@ -312,7 +317,9 @@ class ExtractiveAnswerer:
         best = scored[0]
         picked = [best]
         for c in scored[1:6]:
-            if c.score >= best.score - GENERAL_MARGIN and len(picked) < 3 and c.text not in {p.text for p in picked}:
+            same_passage = c.hit.chunk.section == best.hit.chunk.section
+            close = c.score >= best.score - (GENERAL_MARGIN if same_passage else GENERAL_MARGIN / 5)
+            if close and len(picked) < 3 and c.text not in {p.text for p in picked}:
                 picked.append(c)
         picked.sort(key=lambda c: (c.hit.chunk.doc_id, c.start))
         cites, numbers = self._cite(picked)

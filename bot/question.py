@@ -19,7 +19,7 @@ _INTENTS: list[tuple[str, re.Pattern[str]]] = [
         r"\b(districts?|zones?)\b|\bwhere\b(?!.*\b(appl\w*|used?|uses)\b)|\bhost(s|ed|ing)?\b|\blocated\b|"
         r"\bbased\b|哪些区|哪个区|哪几个区|哪两个区|哪些地区|区域|依托|哪里|哪儿|哪些地方", re.I)),
     ("amount", re.compile(
-        r"\bhow much\b|\bbudget|\binvest(ment|ed|s)?\b|\bspend|\bcost|\bsubsid(y|ies)\b|\bamount\b|"
+        r"\bhow much\b|\bbudget|\bspend|\bcost|\bamount\b|\bin (yuan|rmb|dollars)\b|\bhow (large|big) is\b|"
         r"多少钱|预算|投资额|投入多少|资金规模|多少资金|补贴多少|奖励多少|多少亿元", re.I)),
     ("date", re.compile(
         r"\bwhen\b|\bwhat date\b|\bwhich (day|month|year)\b|\bin which month\b|什么时候|何时|哪天|哪一天|哪年|"

@@ -62,6 +62,8 @@ def aggregate(rows: Sequence[QuestionRow]) -> Metrics:
         answerable=sum(r.item.answerable for r in rows),
         unanswerable=sum(not r.item.answerable for r in rows),
         hit_rate=mean([r.hit for r in searched if r.hit is not None]),
+        hit_at_1=mean([r.hit_at_1 for r in searched if r.hit_at_1 is not None]),
+        hit_at_3=mean([r.hit_at_3 for r in searched if r.hit_at_3 is not None]),
         mrr=mean([r.reciprocal_rank for r in searched if r.reciprocal_rank is not None]),
         ndcg=mean([r.ndcg for r in searched if r.ndcg is not None]),
         key_fact_recall=mean([r.key_fact_recall for r in answerable if r.key_fact_recall is not None]),

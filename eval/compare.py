@@ -9,6 +9,8 @@ from policybot.eval.table import LOWER_IS_BETTER, format_value, render_table
 
 # Figures compared, with labels; measured ones only (a run without search has no hit rate).
 FIGURES: tuple[tuple[str, str], ...] = (
+    ("hit_at_1", "hit@1"),
+    ("hit_at_3", "hit@3"),
     ("hit_rate", "hit@k"),
     ("mrr", "MRR"),
     ("ndcg", "nDCG@k"),

@@ -25,6 +25,8 @@ class RetrievalScores:
     hit: float
     reciprocal_rank: float
     ndcg: float
+    hit_at_1: float = 0.0
+    hit_at_3: float = 0.0
 
 
 def holds_evidence(text: str, evidence: Sequence[str]) -> bool:
@@ -76,7 +78,8 @@ def retrieval_scores(
 
     qrels = Qrels({q: {cid: 1 for cid in relevant[q]} for q in run})
     ranx_run = Run(run)
-    names = {"hit": f"hit_rate@{k}", "rr": f"mrr@{k}", "ndcg": f"ndcg@{k}"}
+    names = {"hit": f"hit_rate@{k}", "rr": f"mrr@{k}", "ndcg": f"ndcg@{k}", "hit1": "hit_rate@1",
+             "hit3": f"hit_rate@{min(3, k)}"}
     with warnings.catch_warnings():
         # numba warns about an internal uint64 -> int64 cast on every call.
         warnings.simplefilter("ignore")
@@ -87,6 +90,8 @@ def retrieval_scores(
             hit=float(per_query[names["hit"]][q]),
             reciprocal_rank=float(per_query[names["rr"]][q]),
             ndcg=float(per_query[names["ndcg"]][q]),
+            hit_at_1=float(per_query[names["hit1"]][q]),
+            hit_at_3=float(per_query[names["hit3"]][q]),
         )
     return scores
 

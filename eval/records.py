@@ -31,6 +31,8 @@ class QuestionRow:
     relevant: tuple[str, ...] = ()
     first_relevant_rank: int | None = None
     hit: float | None = None
+    hit_at_1: float | None = None
+    hit_at_3: float | None = None
     reciprocal_rank: float | None = None
     ndcg: float | None = None
     answer: str | None = None
@@ -67,6 +69,8 @@ class QuestionRow:
                 "relevant": list(self.relevant),
                 "first_relevant_rank": self.first_relevant_rank,
                 "hit": self.hit,
+                "hit_at_1": self.hit_at_1,
+                "hit_at_3": self.hit_at_3,
                 "reciprocal_rank": self.reciprocal_rank,
                 "ndcg": self.ndcg,
                 "answer": self.answer,
@@ -98,6 +102,8 @@ class Metrics:
     answerable: int
     unanswerable: int
     hit_rate: float | None = None
+    hit_at_1: float | None = None
+    hit_at_3: float | None = None
     mrr: float | None = None
     ndcg: float | None = None
     key_fact_recall: float | None = None

@@ -100,6 +100,8 @@ def run_eval(
                 relevant=tuple(sorted(found.relevant)),
                 first_relevant_rank=first_relevant_rank(found.retrieved[:k], found.relevant),
                 hit=score.hit,
+                hit_at_1=score.hit_at_1,
+                hit_at_3=score.hit_at_3,
                 reciprocal_rank=score.reciprocal_rank,
                 ndcg=score.ndcg,
             )

@@ -9,6 +9,8 @@ from policybot.eval.records import EvalResult
 
 # (Metrics field, column header, stage the figure needs: "search" or "ask").
 COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("hit_at_1", "hit@1", "search"),
+    ("hit_at_3", "hit@3", "search"),
     ("hit_rate", "hit@{k}", "search"),
     ("mrr", "MRR", "search"),
     ("ndcg", "nDCG@{k}", "search"),

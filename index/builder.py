@@ -16,6 +16,7 @@ import numpy as np
 from policybot.index.bm25 import BM25Index
 from policybot.index.dense import DEFAULT_FACTORY, build_faiss
 from policybot.index.embedder import Embedder
+from policybot.index.lexicon import english_label
 from policybot.index.store import IndexData, IndexMismatchError, Manifest, load_index, write_index
 from policybot.ingest.pipeline import FileFailure, IngestOptions, ingest_paths
 from policybot.ingest.records import Chunk, Document
@@ -44,18 +45,19 @@ class BuildReport:
 
 
 def passage_text(chunk: Chunk) -> str:
-    """What the embedding model reads for a chunk: its section path, then its text.
+    """What the embedding model and BM25 read for a chunk: its section path, then its text.
 
-    The section path ("未来健康 › 脑机接口") tells the model what a passage is about
-    even when the passage itself only says "依托东湖高新区…".
+    The section path tells the model what a passage is about even when the passage
+    itself only says "依托东湖高新区…"; the glossary's English names beside the
+    Chinese ones let English questions meet Chinese passages halfway.
 
     >>> from policybot.ingest.records import Chunk
     >>> passage_text(Chunk("d:0-4", "d", "依托某区", ("未来健康", "脑机接口"), 0, 4, 3))
-    '未来健康 › 脑机接口\\n依托某区'
+    '未来健康 (future health) › 脑机接口 (brain-computer interfaces)\\n依托某区'
     """
     if not chunk.section:
         return chunk.text
-    return " › ".join(chunk.section) + "\n" + chunk.text
+    return " › ".join(english_label(part) for part in chunk.section) + "\n" + chunk.text
 
 
 def _with_model_budget(options: IngestOptions, embedder: Embedder) -> IngestOptions:

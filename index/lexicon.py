@@ -57,6 +57,14 @@ def load_lexicon() -> tuple[TermEntry, ...]:
     return tuple(entries)
 
 
+def english_label(zh: str) -> str:
+    """'脑机接口' → '脑机接口 (brain-computer interfaces)' for glossary topics; other text unchanged."""
+    for e in load_lexicon():
+        if e.kind in ("direction", "subfield") and e.zh[0] == zh:
+            return f"{zh} ({e.en[0]})"
+    return zh
+
+
 def domain_words() -> list[str]:
     """Chinese words that the tokenizer must keep whole (longest first)."""
     words = {z for e in load_lexicon() for z in e.zh if len(z) >= 2 and not z.isascii()}

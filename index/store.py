@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from policybot.index.bm25 import BM25Index
 from policybot.index.dense import load_faiss, save_faiss
 from policybot.ingest.records import Chunk, Document, DroppedLine, Section

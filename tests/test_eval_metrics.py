@@ -173,3 +173,18 @@ def test_percentile_nearest_rank() -> None:
     # Sorted: 0.1 0.2 0.3 0.4 0.5; p50 = ceil(2.5) = 3rd = 0.3; p95 = ceil(4.75) = 5th = 0.5.
     assert (percentile(values, 0.5), percentile(values, 0.95)) == (0.3, 0.5)
     assert percentile([], 0.5) is None
+
+
+def test_hit_at_1_and_3_by_hand() -> None:
+    from policybot.eval.metrics import retrieval_scores
+
+    # Relevant chunk at rank 1 (a), rank 3 (b), rank 4 (c), and nowhere (d):
+    # hit@1 = 1/4 = 0.25; hit@3 = 2/4 = 0.5 (a and b); hit@10 = 3/4 = 0.75.
+    scores = retrieval_scores(
+        {"a": {"x"}, "b": {"x"}, "c": {"x"}, "d": {"x"}},
+        {"a": ["x", "y"], "b": ["y", "z", "x"], "c": ["y", "z", "w", "x"], "d": ["y"]},
+        k=10,
+    )
+    assert sum(s.hit_at_1 for s in scores.values()) / 4 == 0.25
+    assert sum(s.hit_at_3 for s in scores.values()) / 4 == 0.5
+    assert sum(s.hit for s in scores.values()) / 4 == 0.75
