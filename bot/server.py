@@ -18,7 +18,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
 from policybot.bot.settings import Settings
+from policybot.eval.html_report import filter_script_hash
 
 # Gradio reads these at import: no phoning home, no usage analytics, from an offline tool.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -48,6 +50,7 @@ def normalize_origins(origins: tuple[str, ...]) -> tuple[str, ...]:
 def _blocked_paths(settings: Settings, eval_report: Path | None) -> list[str]:
     """Folders Gradio must never serve, even if a future component would point into them."""
     from platformdirs import user_cache_dir, user_data_dir
+
     from policybot.index.paths import model_cache_dir
 
     paths = [settings.index_dir, model_cache_dir(), Path(user_data_dir("policybot")), Path(user_cache_dir("policybot"))]
@@ -94,15 +97,16 @@ def create_app(bot: Any, settings: Settings, *, eval_report: Path | None = None,
 
         @app.get("/eval", response_class=HTMLResponse, include_in_schema=False)
         async def eval_page() -> Response:
-            # Read per request so a fresh `policybot eval --html` shows without a restart.
+            # Read per request so a fresh `policybot eval --report` shows without a restart.
             try:
                 html = report.read_text(encoding="utf-8")
             except OSError:
                 return PlainTextResponse(f"no evaluation report at {report.name}; run policybot eval to write one",
                                          status_code=404)
-            # The report is self-contained: no scripts, nothing fetched.
+            # The report is self-contained: nothing fetched, one inline filter script allowed by its hash.
             return HTMLResponse(html, headers={"Content-Security-Policy":
-                                               "default-src 'none'; style-src 'unsafe-inline'; img-src data:"})
+                                               "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                                               f"script-src {filter_script_hash()}"})
 
     if ui:
         _mount_chat(app, bot, settings, eval_report=eval_report)
@@ -125,6 +129,7 @@ def create_app(bot: Any, settings: Settings, *, eval_report: Path | None = None,
 
 def _mount_chat(app: Any, bot: Any, settings: Settings, *, eval_report: Path | None) -> None:
     import gradio as gr
+
     from policybot.bot.chat_ui import ChatOptions, asset_text, build_chat, head_html, theme
 
     common = {
@@ -152,6 +157,7 @@ def _mount_chat(app: Any, bot: Any, settings: Settings, *, eval_report: Path | N
 
 def _gradio_loader() -> str | None:
     import gradio
+
     from policybot.bot.embed_page import loader_js
 
     return loader_js(Path(gradio.__file__).parent / "templates" / "frontend")

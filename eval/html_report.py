@@ -35,7 +35,53 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .question { max-width: 22em; }
 .small { font-size: 0.85em; color: #555; }
 tr.failed { background: #fff6f6; }
+.filters { position: sticky; top: 0; background: #fff; padding: 6px 0; border-bottom: 1px solid #ddd; }
+.filters label { margin-right: 1em; }
 """
+
+# Filters the question rows in the browser; the server allows exactly this script by its hash.
+FILTER_SCRIPT = """
+(function () {
+  var form = document.getElementById('filters');
+  if (!form) { return; }
+  function apply() {
+    var failed = form.elements.failed.checked, lang = form.elements.lang.value;
+    var cat = form.elements.category.value, text = form.elements.text.value.toLowerCase();
+    var shown = 0;
+    document.querySelectorAll('tr[data-id]').forEach(function (row) {
+      var ok = (!failed || row.dataset.passed === 'false') && (!lang || row.dataset.lang === lang) &&
+               (!cat || row.dataset.category === cat) && (!text || row.textContent.toLowerCase().indexOf(text) >= 0);
+      row.style.display = ok ? '' : 'none';
+      if (ok) { shown += 1; }
+    });
+    document.getElementById('shown').textContent = shown + ' shown';
+  }
+  form.addEventListener('input', apply);
+  apply();
+})();
+"""
+
+
+def filter_script_hash() -> str:
+    """The CSP source ('sha256-...') that allows FILTER_SCRIPT and nothing else."""
+    import base64
+    import hashlib
+
+    return "'sha256-" + base64.b64encode(hashlib.sha256(FILTER_SCRIPT.encode()).digest()).decode() + "'"
+
+
+def _filters(result: EvalResult) -> str:
+    langs = sorted({r.lang for r in result.rows})
+    cats = sorted({r.category for r in result.rows})
+    opts = lambda values: "".join(f'<option value="{escape(v)}">{escape(v)}</option>' for v in values)  # noqa: E731
+    return (
+        '<form id="filters" class="filters" onsubmit="return false">'
+        '<label><input type="checkbox" name="failed"> failures only</label>'
+        f'<label>language <select name="lang"><option value="">all</option>{opts(langs)}</select></label>'
+        f'<label>category <select name="category"><option value="">all</option>{opts(cats)}</select></label>'
+        '<label>search <input type="search" name="text" size="18"></label>'
+        '<span id="shown" class="small"></span></form>'
+    )
 
 
 def render_html(result: EvalResult, *, title: str = "policybot evaluation") -> str:
@@ -58,7 +104,9 @@ def render_html(result: EvalResult, *, title: str = "policybot evaluation") -> s
             "<h2>By category</h2>",
             bar_chart(result),
             "<h2>Questions</h2>",
+            _filters(result),
             _questions_table(result),
+            f"<script>{FILTER_SCRIPT}</script>",
             "</body></html>",
         ]
     )
@@ -170,7 +218,9 @@ def _question_row(row: QuestionRow, k: int) -> str:
         why += f"<li>{escape(row.error)}</li>"
     seconds = f"<div class='small'>{row.answer_seconds:.2f}s</div>" if row.answer_seconds is not None else ""
     return (
-        f'<tr class="{"failed" if row.passed is False else ""}">'
+        f'<tr class="{"failed" if row.passed is False else ""}" data-id="{escape(item.id)}" '
+        f'data-lang="{escape(item.lang)}" data-category="{escape(item.category)}" '
+        f'data-passed="{"false" if row.passed is False else "true"}">'
         f"<td>{escape(item.id)}<div class='small'>{escape(item.lang)} · {escape(item.category)}</div></td>"
         f'<td class="question">{escape(item.question)}</td><td>{expected}</td><td>{answer}</td>'
         f"<td><ul>{citations}</ul></td><td>{retrieval}</td>"

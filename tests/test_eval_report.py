@@ -106,7 +106,7 @@ def run_b() -> EvalResult:
 def test_format_table_lists_groups_and_failures() -> None:
     text = format_table(run_a())
     lines = text.splitlines()
-    assert lines[0].split()[:4] == ["group", "n", "hit@5", "MRR"]
+    assert lines[0].split()[:6] == ["group", "n", "hit@1", "hit@3", "hit@5", "MRR"]
     assert any(line.startswith("overall") for line in lines)
     assert any(line.startswith("lang:zh") for line in lines)
     assert any(line.startswith("cat:unanswerable") for line in lines)
@@ -135,7 +135,7 @@ def test_html_report_is_self_contained_and_has_every_row(tmp_path: Path) -> None
     assert "Which districts host &lt;BCI&gt;?" in html  # escaped
     assert "forbidden: 江夏区" in html and "PASS" in html and "FAIL" in html
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
-    assert "<script" not in html and "<link" not in html
+    assert html.count("<script") == 1 and "<script src" not in html and "<link" not in html  # only the inline filter
     assert [p.name for p in path.parent.iterdir()] == ["report.html"]  # no temp file left
 
 
@@ -165,3 +165,22 @@ def test_compare_json() -> None:
     assert overall == {"a": 0.75, "b": 1.0, "delta": 0.25}
     assert data["metrics"]["by_category"]["districts"]["pass_rate"]["delta"] == 1.0
     assert data["metrics"]["by_lang"]["zh"]["abstention_recall"] == {"a": 0.0, "b": 1.0, "delta": 1.0}
+
+
+def test_report_has_failure_filter_allowed_by_hash(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from policybot.eval.answer_set import EvalItem
+    from policybot.eval.html_report import FILTER_SCRIPT, filter_script_hash, render_html
+    from policybot.eval.records import Breakdown, EvalResult, Metrics, QuestionRow
+
+    item = EvalItem(id="q1", lang="en", question="Which districts?", answerable=True, key_facts=(("洪山区",),),
+                    evidence=("脑机接口依托东湖高新区、洪山区等区",), category="districts")
+    row = QuestionRow(item=item, answer="none", abstained=False, passed=False, reasons=("missing key fact",))
+    result = EvalResult(rows=(row,), metrics=Breakdown(overall=Metrics(questions=1, answerable=1, unanswerable=0)),
+                        k=5, searched=False, answered=True)
+    html = render_html(result)
+    assert 'name="failed"' in html and 'data-passed="false"' in html and 'data-category="districts"' in html
+    script = re.search(r"<script>(.*?)</script>", html, re.S)
+    assert script is not None and script.group(1) == FILTER_SCRIPT
+    assert filter_script_hash().startswith("'sha256-")
