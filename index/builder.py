@@ -55,9 +55,12 @@ def passage_text(chunk: Chunk) -> str:
     >>> passage_text(Chunk("d:0-4", "d", "依托某区", ("未来健康", "脑机接口"), 0, 4, 3))
     '未来健康 (future health) › 脑机接口 (brain-computer interfaces)\\n依托某区'
     """
-    if not chunk.section:
+    # Only topic paths are repeated: a news headline stays in the text of the first chunk
+    # under it, where it stands, rather than making every later chunk look like its match.
+    topics = [english_label(part) for part in chunk.section if english_label(part) != part]
+    if not topics:
         return chunk.text
-    return " › ".join(english_label(part) for part in chunk.section) + "\n" + chunk.text
+    return " › ".join(topics) + "\n" + chunk.text
 
 
 def _with_model_budget(options: IngestOptions, embedder: Embedder) -> IngestOptions:

@@ -26,6 +26,7 @@ class TermEntry:
     zh: tuple[str, ...]
     en: tuple[str, ...]
     kind: str  # "place", "direction", "subfield" or "term"
+    generic: bool = False  # names a question's frame ("where", "which technologies"), not its topic
 
 
 def _read(name: str) -> dict[str, object]:
@@ -51,7 +52,7 @@ def load_lexicon() -> tuple[TermEntry, ...]:
             for s in d.get("subfields", ()):
                 entries.append(TermEntry((s["zh"],), (s["en"], *s.get("variants", ())), "subfield"))
         for t in _read("terms.json")["terms"]:  # type: ignore[union-attr]
-            entries.append(TermEntry(tuple(t["zh"]), tuple(t["en"]), "term"))
+            entries.append(TermEntry(tuple(t["zh"]), tuple(t["en"]), "term", bool(t.get("generic", False))))
     except (KeyError, TypeError) as exc:
         raise LexiconError(f"a lexicon file is malformed: missing or wrong field {exc}") from exc
     return tuple(entries)
@@ -102,8 +103,10 @@ def concepts_in(text: str) -> list[TermEntry]:
     return found
 
 
-def english_to_chinese(text: str) -> list[str]:
+def english_to_chinese(text: str, *, topics_only: bool = False) -> list[str]:
     """Chinese forms of the domain terms an English text mentions (longest matches first).
+
+    With `topics_only`, generic frame words ("where", "technology") are left out.
 
     >>> english_to_chinese("Which districts host brain-computer interface work?")[:2]
     ['脑机接口', '依托']
@@ -112,7 +115,7 @@ def english_to_chinese(text: str) -> list[str]:
     taken = [False] * len(text)
     for pattern, entry in _english_patterns():
         for m in pattern.finditer(text):
-            if any(taken[m.start() : m.end()]):
+            if any(taken[m.start() : m.end()]) or (topics_only and entry.generic):
                 continue
             for i in range(m.start(), m.end()):
                 taken[i] = True

@@ -9,11 +9,29 @@ import numpy as np
 
 from policybot.index.dense import search_faiss, search_subset
 from policybot.index.embedder import Embedder
+from policybot.index.lexicon import english_to_chinese, has_cjk
 from policybot.index.records import Hit
 from policybot.index.store import IndexData, IndexMismatchError, load_index
 
 MODES = ("hybrid", "dense", "bm25")
 RRF_K = 60
+
+
+def bridged_query(question: str, *, limit: int = 6) -> str:
+    """An English question with the Chinese names of the topics it mentions appended.
+
+    The multilingual model links "brain-computer interface" to 脑机接口 only loosely;
+    naming the Chinese term outright (from the glossary and gazetteer) tightens it.
+
+    >>> bridged_query("Which districts host brain-computer interface work?")
+    'Which districts host brain-computer interface work? (脑机接口)'
+    >>> bridged_query("哪些区发展脑机接口?")
+    '哪些区发展脑机接口?'
+    """
+    if has_cjk(question):
+        return question
+    terms = english_to_chinese(question, topics_only=True)[:limit]
+    return f"{question} ({' '.join(terms)})" if terms else question
 
 
 class UnknownModeError(ValueError):
@@ -23,8 +41,8 @@ class UnknownModeError(ValueError):
 def rrf_fuse(rankings: dict[str, list[tuple[int, float]]], *, rrf_k: int = RRF_K) -> list[tuple[int, float]]:
     """Reciprocal-rank fusion: score(row) = sum over retrievers of 1 / (rrf_k + rank).
 
-    >>> rrf_fuse({"dense": [(7, .9), (3, .8)], "bm25": [(3, 5.0)]}, rrf_k=60)
-    [(3, 0.032522474881015334), (7, 0.01639344262295082)]
+    >>> [(row, round(s, 4)) for row, s in rrf_fuse({"dense": [(7, .9), (3, .8)], "bm25": [(3, 5.0)]}, rrf_k=60)]
+    [(3, 0.0325), (7, 0.0164)]
     """
     fused: dict[int, float] = {}
     for ranked in rankings.values():
@@ -57,7 +75,7 @@ class Retriever:
         return cls(load_index(folder), embedder)
 
     def embed_query(self, question: str) -> np.ndarray:
-        return np.asarray(self.embedder.embed_queries([question])[0], dtype=np.float32)
+        return np.asarray(self.embedder.embed_queries([bridged_query(question)])[0], dtype=np.float32)
 
     def _allowed_rows(self, doc_ids: Collection[str] | None) -> np.ndarray | None:
         if doc_ids is None:
