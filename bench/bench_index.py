@@ -82,7 +82,8 @@ def time_queries(retriever, questions: list[str], repeats: int) -> list[float]: 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="500 generated chunks instead of 5,000; 20k instead of 100k")
+    parser.add_argument("--quick", action="store_true",
+                        help="500 generated chunks instead of 5,000; 20k instead of 100k")
     parser.add_argument("--model", default="bundled:multilingual-e5-small")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -118,7 +119,7 @@ def main() -> int:
         report = build_index([work / "gen"], work / "gen-index", embedder=embedder, options=IngestOptions())
         secs = time.perf_counter() - t
         n = report.manifest.counts["chunks"]
-        rows.append((f"generated corpus: ingest+embed+index", f"{n} chunks in {secs:.1f} s = {n / secs:.1f} chunks/s"))
+        rows.append(("generated corpus: ingest+embed+index", f"{n} chunks in {secs:.1f} s = {n / secs:.1f} chunks/s"))
         rows.append(("generated corpus: bytes per chunk on disk", f"{_dir_bytes(work / 'gen-index') / n:,.0f}"))
 
         # 3. cold load (index files + checks) and query latency on the bundled index
@@ -127,7 +128,7 @@ def main() -> int:
         rows.append(("cold load of the bundled index (verified)", f"{(time.perf_counter() - t) * 1000:.0f} ms"))
         t = time.perf_counter()
         load_index(work / "gen-index")
-        rows.append((f"cold load of the generated index (verified)", f"{(time.perf_counter() - t) * 1000:.0f} ms"))
+        rows.append(("cold load of the generated index (verified)", f"{(time.perf_counter() - t) * 1000:.0f} ms"))
         retriever = Retriever(data, embedder)
         time_queries(retriever, QUESTIONS, 1)
         lat = time_queries(retriever, QUESTIONS, 6)
@@ -151,7 +152,8 @@ def main() -> int:
             time_queries(r, QUESTIONS, 1)
             lat = time_queries(r, QUESTIONS, 4)
             rows.append((f"{n_big:,}-chunk index, FAISS {factory}",
-                         f"build {build_s:.1f} s; query p50 {statistics.median(lat):.1f} ms, p95 {_pct(lat, 0.95):.1f} ms"))
+                         f"build {build_s:.1f} s; query p50 {statistics.median(lat):.1f} ms, "
+                         f"p95 {_pct(lat, 0.95):.1f} ms"))
             dense_only = []
             for q in QUESTIONS * 4:
                 qv = r.embed_query(q)

@@ -6,9 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
 from policybot.bot.limits import BusyError, ConcurrencyGate
 from policybot.bot.service import MAX_QUESTION_CHARS, QuestionError, check_question
-from pydantic import BaseModel, Field
 
 BUSY_RETRY_SECONDS = 2
 

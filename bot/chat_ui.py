@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 import gradio as gr
+
 from policybot.bot.web_render import (
     MAX_TURNS,
     Turn,

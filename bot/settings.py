@@ -14,6 +14,7 @@ from typing import Any
 
 import tomllib
 from platformdirs import user_config_dir
+
 from policybot.index.paths import default_index_dir
 
 DEFAULT_MODEL = "bundled:multilingual-e5-small"

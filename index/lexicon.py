@@ -12,6 +12,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 from importlib import resources
 
 
@@ -29,7 +30,7 @@ class TermEntry:
     generic: bool = False  # names a question's frame ("where", "which technologies"), not its topic
 
 
-def _read(name: str) -> dict[str, object]:
+def _read(name: str) -> dict[str, Any]:
     try:
         text = resources.files("policybot.data").joinpath(f"lexicon/{name}").read_text("utf-8")
         data = json.loads(text)
@@ -45,13 +46,13 @@ def load_lexicon() -> tuple[TermEntry, ...]:
     """All entries of the bundled gazetteer, glossary and terms files."""
     entries: list[TermEntry] = []
     try:
-        for p in _read("gazetteer.json")["places"]:  # type: ignore[union-attr]
+        for p in _read("gazetteer.json")["places"]:
             entries.append(TermEntry((p["zh"], *p.get("aliases", ())), (p["en"], *p.get("variants", ())), "place"))
-        for d in _read("glossary.json")["directions"]:  # type: ignore[union-attr]
+        for d in _read("glossary.json")["directions"]:
             entries.append(TermEntry((d["zh"],), (d["en"], *d.get("variants", ())), "direction"))
             for s in d.get("subfields", ()):
                 entries.append(TermEntry((s["zh"],), (s["en"], *s.get("variants", ())), "subfield"))
-        for t in _read("terms.json")["terms"]:  # type: ignore[union-attr]
+        for t in _read("terms.json")["terms"]:
             entries.append(TermEntry(tuple(t["zh"]), tuple(t["en"]), "term", bool(t.get("generic", False))))
     except (KeyError, TypeError) as exc:
         raise LexiconError(f"a lexicon file is malformed: missing or wrong field {exc}") from exc

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 
 class GlossaryError(ValueError):
@@ -38,12 +39,12 @@ class Glossary:
         return None
 
 
-def parse_glossary(data: dict[str, object]) -> Glossary:
+def parse_glossary(data: dict[str, Any]) -> Glossary:
     """Build a Glossary from the JSON structure of `data/lexicon/glossary.json`."""
     try:
         directions: list[Term] = []
         subfields: list[Term] = []
-        for d in data["directions"]:  # type: ignore[union-attr]
+        for d in data["directions"]:
             directions.append(Term(d["zh"], d["en"], tuple(d.get("variants", ()))))
             for s in d.get("subfields", ()):
                 subfields.append(Term(s["zh"], s["en"], tuple(s.get("variants", ())), parent=d["zh"]))

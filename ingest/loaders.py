@@ -148,7 +148,8 @@ def _load_pdf(path: Path, data: bytes, metadata: dict[str, str]) -> LoadedText:
     text = "\n\n".join(p.strip() for p in pages)
     if not text.strip():
         raise LoadError("PDF has no extractable text (a scan? run OCR first)")
-    title = metadata.get("title", "") or str((reader.metadata or {}).get("/Title", "") or "")
+    info: dict[str, object] = dict(reader.metadata or {})
+    title = metadata.get("title", "") or str(info.get("/Title", "") or "")
     return LoadedText(path, text, "pdf", "pdf", title, metadata)
 
 

@@ -28,7 +28,7 @@ def _check(text: str, chunks, budget: ChunkBudget) -> None:  # type: ignore[no-u
         assert c.text.strip() == c.text and c.text  # no empty or padded chunks
         for i in range(c.start, c.end):
             covered[i] = True
-    lost = [ch for ch, ok in zip(text, covered) if not ok and not ch.isspace()]
+    lost = [ch for ch, ok in zip(text, covered, strict=True) if not ok and not ch.isspace()]
     assert lost == []  # nothing but whitespace falls between chunks
 
 

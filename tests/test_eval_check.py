@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from policybot.eval import AnswerSetError, check_answer_set, load_answer_set, shipped_set
 from policybot.eval.answer_set import EvalItem
 

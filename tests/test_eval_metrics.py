@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from policybot.eval.aggregate import aggregate, percentile
 from policybot.eval.answer_set import EvalItem
 from policybot.eval.metrics import (

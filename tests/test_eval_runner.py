@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from policybot.bot.records import Answer, Citation
 from policybot.eval import EvalItem, run_eval
 from policybot.index.records import Hit

@@ -50,7 +50,7 @@ def _covered_text(result) -> str:  # type: ignore[no-untyped-def]
     for c in result.chunks:
         for i in range(c.start, c.end):
             covered[i] = True
-    return "".join(ch for ch, ok in zip(doc.text, covered) if ok)
+    return "".join(ch for ch, ok in zip(doc.text, covered, strict=True) if ok)
 
 
 def test_every_content_paragraph_is_in_chunks(result, corpus_raw) -> None:  # type: ignore[no-untyped-def]

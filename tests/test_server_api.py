@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from policybot.bot.records import Answer, Citation
 from policybot.bot.service import AnswerEvent, check_question
 from policybot.bot.settings import Settings
@@ -292,6 +293,7 @@ def test_chat_event_streams_then_shows_cited_sources() -> None:
 
 def test_chat_event_clamps_k_and_refuses_overlong_questions() -> None:
     import gradio as gr
+
     from policybot.bot.chat_ui import respond
 
     bot = FakeBot()

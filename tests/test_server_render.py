@@ -6,6 +6,7 @@ import asyncio
 import re
 
 import pytest
+
 from policybot.bot.limits import BusyError, ConcurrencyGate, RateLimiter
 from policybot.bot.records import Answer, Citation
 from policybot.bot.web_render import Turn, answer_html, chat_messages, highlight, sources_html
