@@ -30,10 +30,14 @@ LEXICAL_WEIGHT = 0.25
 RANK_WEIGHT = 0.02
 SUBJECT_BONUS = 0.08  # a sentence about the sub-field or direction the question names
 YEAR_BONUS = 0.05  # a sentence with the year the question asks about
+# "在未来材料方向,重点发展未来新材料。" only declares structure: it answers "which sub-fields", not
+# "which technologies", yet it names the subject and so scores high.
+DECLARATION_PENALTY = 0.12
 AGGREGATE_K = 20  # list questions look further than k: their answer may be spread over passages
 GENERAL_MARGIN = 0.025  # further sentences of the best one's passage this close to it are quoted too
 
 _MONEY = re.compile(r"\d+(\.\d+)?\s*(万亿|亿|万)?元|[一二三四五六七八九十百千]+(万亿|亿|万)元")
+_DECLARATION = re.compile(r"^(在\S{2,8}方向[,，])?重点发展[^,，。]{2,40}(细分领域)?。$")
 _NAMED = re.compile(r"《[^》]+》|[\u4e00-\u9fff]{2,}(有限公司|股份|集团|大学|研究院|研究所|实验室)")
 _NOW = re.compile(r"目前|现在|当前|现有|\bcurrent(ly)?\b|\bat present\b|\bnow\b|\bso far\b|\btoday\b", re.I)
 _TARGET = re.compile(r"力争|到20\d\d年|目标|将")
@@ -123,6 +127,8 @@ class ExtractiveAnswerer:
                 s += SUBJECT_BONUS
             if info.years and all(y in c.text for y in info.years):
                 s += YEAR_BONUS
+            if info.intent != "topics" and _DECLARATION.search(c.text):
+                s -= DECLARATION_PENALTY
             scored.append(Candidate(c.hit, c.rank, c.start, c.end, c.text, s))
         scored.sort(key=lambda c: -c.score)
         return scored

@@ -17,13 +17,17 @@ DISTRICTS = ["东湖高新区", "武汉经开区", "长江新区", "江汉区", 
 
 # The dev-set gate: thresholds sit just under the figures measured when they were set, so a
 # regression fails the build. Re-measure with `policybot eval dev --json` before moving them.
+# Measured: hit@1 0.90, hit@3 0.96, MRR 0.93, key-fact recall 0.95, citation accuracy 0.93,
+# abstention precision and recall 1.00, pass rate 0.94, no forbidden strings.
 GATE = {
+    "hit_at_1": 0.87,
     "hit_at_3": 0.93,
-    "mrr": 0.85,
-    "key_fact_recall": 0.90,
-    "citation_accuracy": 0.85,
-    "abstention_recall": 0.85,
-    "pass_rate": 0.88,
+    "mrr": 0.90,
+    "key_fact_recall": 0.92,
+    "citation_accuracy": 0.90,
+    "abstention_precision": 0.90,
+    "abstention_recall": 0.90,
+    "pass_rate": 0.90,
 }
 MAX_FORBIDDEN_RATE = 0.0
 
