@@ -403,6 +403,7 @@ def bundled_model_path(*, cache_dir: Path | None = None) -> Path:
             tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=cache))
             try:
                 export_bundled_model(tmp, source=src)
+                tmp.chmod(0o755)  # mkdtemp makes it private; the files inside follow the umask
                 if target.exists():
                     old = Path(tempfile.mkdtemp(prefix=f".{name}.old-", dir=cache))
                     os.replace(target, old / name)
