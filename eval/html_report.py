@@ -7,12 +7,12 @@ attached to a CI run or mailed and still open offline.
 from __future__ import annotations
 
 import os
-import tempfile
 from html import escape
 from pathlib import Path
 
 from policybot.eval.records import EvalResult, QuestionRow
 from policybot.eval.table import columns_for, format_value
+from policybot.ingest.files import atomic_write_text
 
 # Figures drawn per category in the chart, with their bar colours.
 CHART_FIGURES = (("pass_rate", "pass rate", "#2e7d32"), ("key_fact_recall", "key-fact recall", "#1565c0"))
@@ -234,16 +234,5 @@ def write_html_report(result: EvalResult, path: str | os.PathLike[str], *, title
     A reader never sees half a report, and a failed write leaves any earlier report in place.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    text = render_html(result, title=title)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        # mkstemp makes the file private; a report is meant to be read by others.
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(target, render_html(result, title=title))
     return target
