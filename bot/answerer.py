@@ -19,7 +19,7 @@ from policybot.bot.entities import Entity, find_entities, topic_parents, unique
 from policybot.bot.question import NAME_REQUEST, QuestionInfo, analyze
 from policybot.bot.records import Answer, Citation
 from policybot.index.bm25 import query_tokens, tokenize
-from policybot.index.lexicon import concepts_in
+from policybot.index.lexicon import concepts_in, english_to_chinese
 from policybot.index.records import Hit
 from policybot.ingest.sentences import split_sentences
 
@@ -33,6 +33,10 @@ YEAR_BONUS = 0.05  # a sentence with the year the question asks about
 # "在未来材料方向,重点发展未来新材料。" only declares structure: it answers "which sub-fields", not
 # "which technologies", yet it names the subject and so scores high.
 DECLARATION_PENALTY = 0.12
+# An English question that names nothing the lexicon knows (no place, topic or policy term)
+# needs a clearly better match: off-topic and junk questions score just under this above
+# ABSTAIN_BELOW, while the dev set's answerable ones of that kind score above it.
+OFF_TOPIC_MARGIN = 0.08
 AGGREGATE_K = 20  # list questions look further than k: their answer may be spread over passages
 GENERAL_MARGIN = 0.025  # further sentences of the best one's passage this close to it are quoted too
 
@@ -173,6 +177,9 @@ class ExtractiveAnswerer:
         best = scored[0]
         if best.score < self.abstain_below:
             return f"best sentence scores {best.score:.3f} < {self.abstain_below}"
+        off_topic = info.language == "en" and not (info.subjects or info.places or english_to_chinese(info.text))
+        if off_topic and best.score < self.abstain_below + OFF_TOPIC_MARGIN:
+            return f"the question names nothing the documents are about (best sentence scores {best.score:.3f})"
         near = [c for c in scored if c.score >= best.score - 0.05][:3]
         context = "".join(c.hit.chunk.text for c in scored[:12])
         for year in info.years:

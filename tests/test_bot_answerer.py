@@ -92,3 +92,13 @@ def test_question_analysis() -> None:
     assert analyze("How many innovation centres will be set up?").intent == "count"
     assert analyze("哪些区发展脑机接口？").subjects[0].en == "brain-computer interfaces"
     assert analyze("What does Huawei do in Wuhan?").names == ("Huawei",)
+
+
+def test_off_topic_english_needs_a_clearly_better_match(answerer: ExtractiveAnswerer) -> None:
+    # Scores here come from the fake embedder; with the threshold at 0.5 the margin puts the
+    # off-topic bar at 0.58, above anything junk can reach, while topical questions still answer.
+    strict = ExtractiveAnswerer(answerer.retriever, abstain_below=0.5)
+    junk = strict.answer("<script>alert(1)</script> asdf qwer")
+    assert junk.abstained and any("names nothing" in n for n in junk.notes)
+    topical = strict.answer("Which districts host brain-computer interface work?")
+    assert not any("names nothing" in n for n in topical.notes)
