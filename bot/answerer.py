@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from policybot.bot import compose
-from policybot.bot.entities import Entity, find_entities, topic_parents, unique
+from policybot.bot.entities import Entity, entity_by_zh, find_entities, topic_parents, unique
 from policybot.bot.question import NAME_REQUEST, QuestionInfo, analyze
 from policybot.bot.records import Answer, Citation
 from policybot.index.bm25 import query_tokens, tokenize
@@ -269,7 +269,7 @@ class ExtractiveAnswerer:
         lines = []
         for about, c in ordered:
             places = unique(find_entities(c.text, kinds=("place",)))
-            topic = _entity(about)
+            topic = entity_by_zh(about)
             lines.append(compose.places_line(topic, places, numbers[(c.hit.chunk.doc_id, c.start)], info.language))
         return compose.join_lines(lines, info.language), cites
 
@@ -289,7 +289,7 @@ class ExtractiveAnswerer:
             return None
         ordered = sorted(found.items(), key=lambda kv: (kv[1].hit.chunk.doc_id, kv[1].start))
         cites, numbers = self._cite([c for _, c in ordered])
-        items = [(_entity(about), numbers[(c.hit.chunk.doc_id, c.start)]) for about, c in ordered]
+        items = [(entity_by_zh(about), numbers[(c.hit.chunk.doc_id, c.start)]) for about, c in ordered]
         return compose.topics_for_place(place, items, info.language), cites
 
     def _topics(self, info: QuestionInfo, scored: list[Candidate]) -> tuple[str, list[Citation]] | None:
@@ -307,7 +307,7 @@ class ExtractiveAnswerer:
             for c in scored:
                 if parent and f"在{parent}方向" in c.text and sub.zh in c.text:
                     cites, _ = self._cite([c])
-                    return compose.direction_of(sub, _entity(parent), 1, info.language), cites
+                    return compose.direction_of(sub, entity_by_zh(parent), 1, info.language), cites
             return None
         best: Candidate | None = None
         listed: list[Entity] = []
@@ -339,11 +339,3 @@ class ExtractiveAnswerer:
         quotes = [(c.text, numbers[(c.hit.chunk.doc_id, c.start)]) for c in picked]
         return compose.quoted(quotes, info.language), cites
 
-
-def _entity(zh: str) -> Entity | None:
-    if not zh:
-        return None
-    for m in find_entities(zh):
-        if m.entity.zh == zh:
-            return m.entity
-    return None

@@ -26,15 +26,9 @@ def _print_json(obj: object) -> None:
     print(json.dumps(obj, ensure_ascii=False))
 
 
-def _settings(args: argparse.Namespace, **flags: Any) -> Any:
-    from policybot.bot.settings import load_settings
-
-    given = {k: v for k, v in flags.items() if v is not None}
-    return load_settings(given, config_file=getattr(args, "config", None))
-
-
 # --------------------------------------------------------------------------- ingest
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from policybot.bot.commands import _settings
     from policybot.ingest.files import atomic_write_text
     from policybot.ingest.pipeline import IngestOptions, default_corpus_dir, ingest_paths
 

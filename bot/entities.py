@@ -95,7 +95,12 @@ def topic_parents() -> dict[str, str]:
 
 
 def entity_by_zh(zh: str) -> Entity | None:
-    for m in find_entities(zh):
-        if m.entity.zh == zh or m.start == 0 and m.end == len(zh):
+    """The place or topic whose answer name is `zh`, if the lexicon knows it.
+
+    >>> entity_by_zh("脑机接口").en, entity_by_zh("")
+    ('brain-computer interfaces', None)
+    """
+    for m in find_entities(zh) if zh else ():
+        if m.entity.zh == zh:
             return m.entity
     return None
